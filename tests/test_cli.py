@@ -1,0 +1,57 @@
+"""The `hgae study` command end to end, on the `test` profile: what it writes, what it skips, how it fails."""
+import json
+import shutil
+
+import nbformat
+
+from conftest import ROOT, hgae
+from hgae.study import STEPS
+
+
+def test_study_writes_manifest_and_executed_notebooks(study_run):
+    run_dir, r = study_run
+    m = json.loads((run_dir / 'manifest.json').read_text())
+    assert m['profile'] == 'test' and m['status'] == 'ok' and m['finished']
+    assert m['config']['model']['nfeat'] == 32                     # the test profile's size, recorded
+    assert set(m['git']) == {'commit', 'dirty'} and m['packages']['torch'] and m['host']['cpu_count']
+    for s in STEPS:
+        nb = nbformat.read(run_dir / 'notebooks' / s.notebook, as_version=4)
+        assert any(c.get('outputs') for c in nb.cells if c.cell_type == 'code'), f'{s.notebook} has no outputs'
+        assert all((run_dir / o).exists() for o in s.outputs)
+        assert m['steps'][s.name]['status'] == 'ok'
+        assert f'{s.name}: done in' in r.stderr                      # the progress lines name each step
+
+
+def test_second_run_skips_up_to_date_steps(study_run):
+    run_dir, _ = study_run
+    before = json.loads((run_dir / 'study.json').read_text())
+    r = hgae('study', '--profile', 'test', '--run-dir', run_dir)
+    assert all(f'{s.name}: up to date, skipped' in r.stderr for s in STEPS)
+    assert json.loads((run_dir / 'study.json').read_text()) == before
+
+
+def test_failing_notebook_stops_the_run_and_names_it(tmp_path, study_run):
+    nbs = tmp_path / 'nbs'
+    shutil.copytree(ROOT / 'nbs', nbs, symlinks=True)
+    target = STEPS[0].notebook
+    nb = nbformat.read(nbs / target, as_version=4)
+    at = next(i for i, c in enumerate(nb.cells) if 'parameters' in c.metadata.get('tags', [])) + 1
+    nb.cells.insert(at, nbformat.v4.new_code_cell("raise RuntimeError('made to fail')"))
+    nbformat.write(nb, nbs / target)
+    run_dir = tmp_path / 'run'
+    r = hgae('study', '--profile', 'test', '--run-dir', run_dir, '--nbs', nbs, check=False)
+    assert r.returncode == 1
+    assert f'{target} failed at cell {at + 1}' in r.stderr and 'RuntimeError: made to fail' in r.stderr
+    assert str(run_dir / 'notebooks' / target) in r.stderr          # where the traceback is
+    m = json.loads((run_dir / 'manifest.json').read_text())
+    assert (m['status'], m['failed_step']) == ('failed', STEPS[0].name)
+    assert (run_dir / 'notebooks' / target).exists()                # kept, with the traceback
+
+
+def test_bad_names_list_the_valid_ones(tmp_path):
+    r = hgae('study', '--profile', 'laptop', check=False)
+    assert r.returncode == 2 and 'valid: test, cpu, gpu' in r.stderr
+    r = hgae('study', '--profile', 'test', '--run-dir', tmp_path, '--set', 'ae.epoch=3', check=False)
+    assert r.returncode == 1 and "unknown parameter 'ae.epoch'" in r.stderr and 'ae.epochs' in r.stderr
+    r = hgae('study', '--profile', 'test', '--run-dir', tmp_path, '--only', 'fit', check=False)
+    assert r.returncode == 1 and f"valid: {', '.join(s.name for s in STEPS)}" in r.stderr
