@@ -29,3 +29,20 @@ def test_readme_opens_with_the_two_commands():
     text = (ROOT / 'README.md').read_text()
     assert text.index('hgae study') < text.index('## The question')
     assert readme_block('The study, on the embedded data').endswith('hgae study && hgae docs')
+
+
+def test_every_study_parameter_is_visible_to_papermill():
+    """papermill silently drops a parameter line it cannot parse (an '=' in a comment, `int | None`)."""
+    import ast
+
+    import nbformat
+    import papermill as pm
+    from hgae.study import STEPS
+    for s in STEPS:
+        nb = nbformat.read(ROOT / 'nbs' / s.notebook, as_version=4)
+        cell = next(c for c in nb.cells if 'parameters' in c.metadata.get('tags', []))
+        names = [t.target.id if isinstance(t, ast.AnnAssign) else t.targets[0].id
+                 for t in ast.parse(cell.source).body if isinstance(t, (ast.Assign, ast.AnnAssign))]
+        seen = list(pm.inspect_notebook(str(ROOT / 'nbs' / s.notebook)))
+        assert names == seen, f'{s.notebook}: papermill sees {seen}, the cell defines {names}'
+        assert {'profile', 'run_dir', 'device', 'seed', 'overrides'} <= set(seen), s.notebook
