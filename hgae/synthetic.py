@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from .core import read_json, write_json
+from .core import Config, read_json, write_json
 from .data import JOINTS, LIMBS, FLIP_INDEX, DataError, read_annot, read_h5, torsoangle, write_h5
 
 # %% auto #0
 __all__ = ['SYNTH_VERSION', 'BODY', 'LIMITS', 'FAMILIES', 'PARTS', 'JOINT_PARTS', 'SKIN', 'HAIR', 'sample_angles', 'skeleton',
            'outfit', 'draw_person', 'background', 'distractors', 'make_sample', 'synthetic_params', 'synthetic_ready',
-           'write_synthetic', 'plot_samples', 'pose_stats', 'plot_pose_stats']
+           'write_synthetic', 'plot_samples', 'pose_stats', 'plot_pose_stats', 'ensure_data']
 
 # %% ../nbs/00b_synthetic.ipynb #8c9530b8
 #: version of the generator: part of the identity of a generated set
@@ -496,3 +496,16 @@ def plot_pose_stats(stats: dict, # from `pose_stats`
     axs[3].set_title('torso angle (degrees from upright)')
     fig.tight_layout()
     return fig
+
+# %% ../nbs/00b_synthetic.ipynb #292f81d2
+def ensure_data(run, # the step's `RunDir`
+                cfg: Config, # the step's configuration (its `data` section)
+               ) -> Path:
+    "The data directory of the run: as the data step recorded it, the configured MPII directory, or a new synthetic set."
+    from hgae.core import read_json
+    if (run.path/'data.json').exists(): return Path(read_json(run.path/'data.json')['data_dir'])
+    if cfg.data.data_dir: return Path(cfg.data.data_dir)
+    out = run.path/'data'
+    params = dict(n_train=cfg.data.n_train, n_valid=cfg.data.n_valid, size=cfg.data.image_size, seed=cfg.seed)
+    if not synthetic_ready(out, **params): write_synthetic(out, **params, workers=1, progress=False)
+    return out

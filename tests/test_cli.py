@@ -55,3 +55,33 @@ def test_bad_names_list_the_valid_ones(tmp_path):
     assert r.returncode == 1 and "unknown parameter 'ae.epoch'" in r.stderr and 'ae.epochs' in r.stderr
     r = hgae('study', '--profile', 'test', '--run-dir', tmp_path, '--only', 'fit', check=False)
     assert r.returncode == 1 and f"valid: {', '.join(s.name for s in STEPS)}" in r.stderr
+
+
+def test_predict_draws_the_skeleton(study_run, tmp_path):
+    from PIL import Image
+    run_dir, _ = study_run
+    image = sorted((run_dir / 'data' / 'images').glob('*.jpg'))[0]
+    out = tmp_path / 'overlay.png'
+    r = hgae('predict', image, '--checkpoint', run_dir / 'baseline' / 'model.pt', '--out', out)
+    assert Image.open(out).size == Image.open(image).size
+    rows = [l.split() for l in r.stdout.splitlines()]
+    assert [row[0] for row in rows][:2] == ['r_ankle', 'r_knee'] and len(rows) == 16
+
+
+def test_predict_refuses_a_checkpoint_that_carries_code(tmp_path):
+    import torch
+
+    class Payload:
+        def __reduce__(self): return (print, ('pwned',))
+    bad = tmp_path / 'bad.pt'
+    torch.save({'format': 'hgae-checkpoint-1', 'model': Payload()}, bad)
+    r = hgae('predict', bad, '--checkpoint', bad, check=False)
+    assert r.returncode == 1 and 'refused to load' in r.stderr and 'pwned' not in r.stdout
+
+
+def test_data_synth_then_info(tmp_path):
+    hgae('data', 'synth', '--out', tmp_path / 'd', '--train', 20, '--valid', 5, '--size', 96)
+    r = hgae('data', 'info', tmp_path / 'd')
+    assert 'annot/train.h5: 20 people' in r.stdout and 'annot/valid.h5: 5 people' in r.stdout
+    r = hgae('data', 'info', tmp_path / 'nowhere', check=False)
+    assert r.returncode == 1 and 'nowhere' in r.stderr
