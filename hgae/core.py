@@ -56,7 +56,7 @@ class ModelConfig:
     nstack: int = 2  # hourglasses in the stack
     nfeat: int = 64  # channels inside each hourglass
     njoints: int = 16  # heatmaps predicted (MPII: 16 joints)
-    depth: int = 4  # downsamplings inside each hourglass
+    depth: int = 3  # downsamplings inside each hourglass (Newell: 4 at 256 px; 3 at 128 px keeps his 4x4 bottleneck)
 
 @dataclass
 class TrainConfig:
@@ -113,13 +113,13 @@ class Config:
 # %% ../nbs/00_core.ipynb #e0425e65
 PROFILES: dict[str, dict[str, Any]] = {
     'test': {'data.n_train': 48, 'data.n_valid': 16, 'data.image_size': 96, 'data.input_res': 64,
-             'data.workers': 0, 'model.nstack': 1, 'model.nfeat': 32, 'baseline.epochs': 1,
+             'data.workers': 0, 'model.nstack': 1, 'model.nfeat': 32, 'model.depth': 2, 'baseline.epochs': 1,
              'baseline.batch_size': 8, 'baseline.bf16': False, 'pca.n_k': 5, 'pca.n_permutations': 2,
              'ae.code': 8, 'ae.epochs': 3, 'ae.batch_size': 16, 'ae.step_epochs': 1,
              'joint.epochs': 1, 'joint.seeds': 2},
     'cpu': {},
     'gpu': {'data.n_train': 20000, 'data.n_valid': 2958, 'data.input_res': 256, 'data.workers': 8,
-            'model.nstack': 2, 'model.nfeat': 256, 'baseline.epochs': 57, 'baseline.batch_size': 8,
+            'model.nstack': 2, 'model.nfeat': 256, 'model.depth': 4, 'baseline.epochs': 57, 'baseline.batch_size': 8,
             'ae.batch_size': 128, 'joint.epochs': 57, 'joint.seeds': 3},
 }
 

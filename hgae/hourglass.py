@@ -18,7 +18,8 @@ __all__ = ['PCK_JOINTS', 'JOINT_NAMES', 'PCKH_JOINTS', 'Residual', 'Hourglass', 
            'heatmap_argmax', 'pck_counts', 'pck_value', 'to_image', 'pckh_counts', 'pckh_value', 'mpii_annot_dir',
            'NonFiniteLoss', 'HeatmapTask', 'dist_info', 'init_distributed', 'make_loader', 'train_one_epoch',
            'evaluate', 'write_history', 'fit', 'predict', 'joint_table', 'save_model', 'load_model', 'plot_history',
-           'plot_predictions', 'predict_image', 'draw_skeleton']
+           'plot_predictions', 'predict_image', 'draw_skeleton', 'pose_loaders', 'config_tag', 'train_baseline',
+           'ensure_baseline']
 
 # %% ../nbs/01_hourglass.ipynb #40dea16d
 class Residual(nn.Module):
@@ -334,7 +335,7 @@ def train_one_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer, 
         bs = len(next(iter(batch.values()))) if isinstance(batch, dict) else len(batch)
         loss_sum += loss.detach().double() * bs; n += bs
         for k, v in st.items(): stats[k] = stats.get(k, 0) + v.detach()
-        if i % 10 == 0: bar.set_postfix(loss=f'{loss.item():.3g}')
+        if i % 10 == 0: bar.set_postfix(loss=f'{loss.item():.3g}', **{k: f'{v:.3f}' for k, v in task.summarize(stats).items()})
         if on_batch: on_batch(epoch, i)
     return _finish(loss_sum, n, stats, task)
 
@@ -558,3 +559,44 @@ def draw_skeleton(image: str | Path, joints: np.ndarray, out: str | Path,
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     img.save(out)
     return Path(out)
+
+# %% ../nbs/01_hourglass.ipynb #35f83bda
+def pose_loaders(data_dir: str | Path, cfg, batch_size: int | None = None, train_shuffle: bool = True):
+    "Training (augmented) and validation `PoseDataset`s of `data_dir`, and their loaders, as `cfg` sizes them."
+    from hgae.data import load_split
+    d = cfg.data
+    bs = batch_size or cfg.baseline.batch_size
+    kw = dict(input_res=d.input_res, output_res=d.output_res, sigma=d.sigma)
+    train_ds, valid_ds = load_split(data_dir, 'train', train=True, **kw), load_split(data_dir, 'valid', train=False, **kw)
+    return (train_ds, valid_ds, make_loader(train_ds, bs, shuffle=train_shuffle, seed=cfg.seed, workers=d.workers),
+            make_loader(valid_ds, 2 * bs, shuffle=False, workers=d.workers, drop_last=False))
+
+def config_tag(cfg, *sections: str) -> str:
+    "A short hash of the given sections of `cfg` (all when none): the identity of a trained artefact."
+    import hashlib, json
+    from hgae.core import config_dict
+    d = config_dict(cfg)
+    if sections: d = {k: d[k] for k in sections}
+    return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+
+def train_baseline(run, cfg, device: torch.device, progress: bool = True) -> tuple[StackedHourglass, list[dict]]:
+    "Train the baseline of `cfg` on the run's data; checkpoints and history go to `run/baseline/`."
+    from hgae.synthetic import ensure_data
+    _, _, train_dl, valid_dl = pose_loaders(ensure_data(run, cfg), cfg)
+    m, b = cfg.model, cfg.baseline
+    model = StackedHourglass(m.nstack, m.nfeat, m.njoints, m.depth).to(device)
+    if b.channels_last: model = model.to(memory_format=torch.channels_last)
+    opt = torch.optim.RMSprop(model.parameters(), lr=b.lr)
+    out = run.path/'baseline'; out.mkdir(parents=True, exist_ok=True)
+    history = fit(model, train_dl, valid_dl, HeatmapTask(channels_last=b.channels_last), b.epochs, opt, device=device,
+                  ckpt=out/'ckpt.pt', history_csv=out/'history.csv', seed=cfg.seed, bf16=b.bf16,
+                  tag=config_tag(cfg, 'data', 'model', 'baseline', 'seed'), progress=progress)
+    return model, history
+
+def ensure_baseline(run, cfg, device: torch.device | str = 'cpu') -> StackedHourglass:
+    "The run's trained baseline (`baseline/model.pt`), trained now with `cfg` if the run has none."
+    path = run.path/'baseline'/'model.pt'
+    if not path.exists():
+        model, history = train_baseline(run, cfg, torch.device(device), progress=False)
+        save_model(path, model, cfg.data.input_res, history=history, tag=config_tag(cfg, 'data', 'model', 'baseline', 'seed'))
+    return load_model(path, map_location=str(device))[0].to(device)
