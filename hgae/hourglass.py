@@ -15,11 +15,11 @@ import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['PCK_JOINTS', 'JOINT_NAMES', 'PCKH_JOINTS', 'Residual', 'Hourglass', 'StackedHourglass', 'n_params', 'shape_walk',
-           'heatmap_argmax', 'pck_counts', 'pck_value', 'to_image', 'pckh_counts', 'pckh_value', 'mpii_annot_dir',
-           'NonFiniteLoss', 'HeatmapTask', 'dist_info', 'init_distributed', 'make_loader', 'train_one_epoch',
-           'evaluate', 'write_history', 'fit', 'predict', 'joint_table', 'save_model', 'load_model', 'plot_history',
-           'plot_predictions', 'predict_image', 'draw_skeleton', 'pose_loaders', 'config_tag', 'train_baseline',
-           'ensure_baseline']
+           'heatmap_argmax', 'pck_hits', 'pck_counts', 'pck_value', 'to_image', 'pckh_hits', 'pckh_counts',
+           'pckh_value', 'mpii_annot_dir', 'NonFiniteLoss', 'HeatmapTask', 'dist_info', 'init_distributed',
+           'make_loader', 'train_one_epoch', 'evaluate', 'write_history', 'fit', 'predict', 'pose_scores',
+           'joint_table', 'save_model', 'load_model', 'plot_history', 'plot_predictions', 'predict_image',
+           'draw_skeleton', 'pose_loaders', 'config_tag', 'train_baseline', 'ensure_baseline']
 
 # %% ../nbs/01_hourglass.ipynb #40dea16d
 class Residual(nn.Module):
@@ -174,16 +174,21 @@ def heatmap_argmax(hm: torch.Tensor, # (..., H, W) heatmaps
 # %% ../nbs/01_hourglass.ipynb #539da868
 PCK_JOINTS = (0, 1, 2, 3, 4, 5, 10, 11, 14, 15)  # ankles, knees, hips, wrists, elbows
 
-def pck_counts(pred: torch.Tensor, # (B, J, H, W) predicted heatmaps
-               target: torch.Tensor, # (B, J, H, W) target heatmaps
-               visible: torch.Tensor, # (B, J) 1 for visible joints
-               thr: float = 0.5, # threshold on distance / (H / 10)
-              ) -> tuple[torch.Tensor, torch.Tensor]:
-    "Per-joint (correct, counted) of the training-time PCK, over all J joints."
+def pck_hits(pred: torch.Tensor, # (B, J, H, W) predicted heatmaps
+             target: torch.Tensor, # (B, J, H, W) target heatmaps
+             visible: torch.Tensor, # (B, J) 1 for visible joints
+             thr: float = 0.5, # threshold on distance / (H / 10)
+            ) -> tuple[torch.Tensor, torch.Tensor]:
+    "Per sample and joint: (correct, counted) of the training-time PCK, as (B, J) booleans."
     p, t = heatmap_argmax(pred, subpixel=False), heatmap_argmax(target, subpixel=False)
     d = (p - t).norm(dim=-1) / (pred.shape[-1] / 10)
     valid = (visible > 0) & (target.flatten(-2).amax(-1) > 0)
-    return ((d < thr) & valid).sum(0), valid.sum(0)
+    return (d < thr) & valid, valid
+
+def pck_counts(pred, target, visible, thr: float = 0.5) -> tuple[torch.Tensor, torch.Tensor]:
+    "Per-joint (correct, counted) of the training-time PCK, over all J joints."
+    hit, valid = pck_hits(pred, target, visible, thr)
+    return hit.sum(0), valid.sum(0)
 
 def pck_value(correct: torch.Tensor, counted: torch.Tensor, joints: Sequence[int] | None = None) -> float:
     "The mean over `joints` (default: `PCK_JOINTS` for MPII's 16, else all) counted at least once, of the per-joint accuracy."
@@ -204,15 +209,20 @@ def to_image(xy: torch.Tensor, # (B, J, 2) points in heatmap pixels
     inv = torch.linalg.inv(matrix.double())
     return (xy.double() @ inv[:, :2, :2].transpose(1, 2) + inv[:, None, :2, 2]).float()
 
-def pckh_counts(pred_xy: torch.Tensor, # (B, J, 2) predictions in image pixels
-                part: torch.Tensor, # (B, J, 2) annotations in image pixels; (0, 0) = missing
-                normalize: torch.Tensor, # (B,) PCKh normaliser
-                thr: float = 0.5,
-               ) -> tuple[torch.Tensor, torch.Tensor]:
-    "Per-joint (correct, counted) of PCKh@thr."
+def pckh_hits(pred_xy: torch.Tensor, # (B, J, 2) predictions in image pixels
+              part: torch.Tensor, # (B, J, 2) annotations in image pixels; (0, 0) = missing
+              normalize: torch.Tensor, # (B,) PCKh normaliser
+              thr: float = 0.5,
+             ) -> tuple[torch.Tensor, torch.Tensor]:
+    "Per sample and joint: (correct, counted) of PCKh@thr, as (B, J) booleans."
     annotated = ~(part == 0).all(-1)
     d = (pred_xy.double() - part.double()).norm(dim=-1) / normalize.double()[:, None]
-    return ((d <= thr) & annotated).sum(0), annotated.sum(0)
+    return (d <= thr) & annotated, annotated
+
+def pckh_counts(pred_xy, part, normalize, thr: float = 0.5) -> tuple[torch.Tensor, torch.Tensor]:
+    "Per-joint (correct, counted) of PCKh@thr."
+    hit, annotated = pckh_hits(pred_xy, part, normalize, thr)
+    return hit.sum(0), annotated.sum(0)
 
 def pckh_value(correct, counted, joints: Sequence[int] = PCKH_JOINTS) -> float:
     "PCKh over `joints`, pooled over all their annotated instances (MPII's 'mean')."
@@ -422,7 +432,8 @@ def predict(model: nn.Module, loader, # a loader over a `PoseDataset` (train=Fal
            ) -> dict:
     "Predicted joints in image pixels, and the PCK and PCKh@0.5 of `model` over `loader`."
     device = torch.device(device); model.eval()
-    pc = pn = hc = hn = 0; preds, idx = [], []
+    keys = ('pred', 'index', 'pck_hit', 'pck_valid', 'pckh_hit', 'pckh_valid')
+    acc = {k: [] for k in keys}
     for batch in _bar(loader, 'predict', progress):
         x = batch['image'].to(device)
         if channels_last: x = x.contiguous(memory_format=torch.channels_last)
@@ -430,14 +441,21 @@ def predict(model: nn.Module, loader, # a loader over a `PoseDataset` (train=Fal
             hm = model(x)[-1].float()
             if flip_test: hm = (hm + flip_heatmaps(model(x.flip(-1))[-1].float())) / 2
         hm = hm.cpu()
-        c, n = pck_counts(hm, batch['heatmaps'], batch['visible']); pc, pn = pc + c, pn + n
         xy = to_image(heatmap_argmax(hm), batch['matrix'])
-        c, n = pckh_counts(xy, batch['part'], batch['normalize']); hc, hn = hc + c, hn + n
-        preds.append(xy); idx.append(batch['index'])
+        for k, v in zip(keys, (xy, batch['index'], *pck_hits(hm, batch['heatmaps'], batch['visible']),
+                                *pckh_hits(xy, batch['part'], batch['normalize']))): acc[k].append(v)
+    out = {k: torch.cat(v).numpy() for k, v in acc.items()}
+    return {**pose_scores(out), **out}
+
+def pose_scores(hits: dict, # 'pck_hit', 'pck_valid', 'pckh_hit', 'pckh_valid': (N, J) booleans
+                rows=None, # a selection (or resampling) of samples
+               ) -> dict:
+    "PCK and PCKh@0.5, overall and per joint, from per-sample hits (of all samples, or of `rows`)."
+    t = {k: torch.as_tensor(hits[k] if rows is None else hits[k][rows]) for k in ('pck_hit', 'pck_valid', 'pckh_hit', 'pckh_valid')}
+    pc, pn, hc, hn = (t[k].sum(0) for k in ('pck_hit', 'pck_valid', 'pckh_hit', 'pckh_valid'))
     return {'pck': pck_value(pc, pn), 'pckh': pckh_value(hc, hn),
             'pck_joints': (pc / pn.clamp(min=1)).tolist(), 'pckh_joints': (hc.double() / hn.clamp(min=1)).tolist(),
-            'pck_counted': pn.tolist(), 'pckh_counted': hn.tolist(),
-            'pred': torch.cat(preds).numpy(), 'index': torch.cat(idx).numpy()}
+            'pck_counted': pn.tolist(), 'pckh_counted': hn.tolist()}
 
 def joint_table(results: dict[str, dict], # name -> `predict` output
                ):
