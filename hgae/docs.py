@@ -51,13 +51,25 @@ def stage_notebooks(nbs: Path, # the source notebooks
     shutil.copytree(nbs, stage, dirs_exist_ok=True, symlinks=False,
                     ignore=shutil.ignore_patterns('.ipynb_checkpoints', '_*.ipynb', '__pycache__', 'nbdev.yml', 'sidebar.yml'))
     from_run = []
+    for nb in stage.glob('*.ipynb'): _doc_eval_exports_only(nb)
     if run_dir:
         ran = Path(run_dir)/'notebooks'
         if not ran.is_dir(): raise StudyError(f"{run_dir}: no executed notebooks there (expected {ran}); run `hgae study --run-dir {run_dir}` first")
         for s in steps:
             if (ran/s.notebook).exists():
                 shutil.copy2(ran/s.notebook, stage/s.notebook); from_run.append(s.notebook)
+                _doc_eval_exports_only(stage/s.notebook)
     return from_run
+
+_EXPORTS = re.compile(r'^#\|\s*(export|exports|exporti|exec_doc)\b', re.M)
+
+def _doc_eval_exports_only(nb_path: Path) -> None:
+    "Mark every code cell without an export directive `eval: false`, so nbdev's doc processing runs only exported code (never a study step)."
+    nb = nbformat.read(nb_path, as_version=4)
+    for c in nb.cells:
+        if c.cell_type == 'code' and c.source.strip() and not _EXPORTS.search(c.source) and 'show_doc(' not in c.source:
+            c.source = '#| eval: false\n' + c.source
+    nbformat.write(nb, nb_path)
 
 # %% ../nbs/91_docs.ipynb #08b0856b
 def process_notebooks(stage: Path, # staged sources

@@ -16,7 +16,9 @@ import torch
 from .core import atomic_write
 
 # %% auto #0
-__all__ = ['extract_features', 'load_features', 'features_info', 'ensure_features']
+__all__ = ['extract_features', 'load_features', 'features_info', 'ensure_features', 'BottleneckPCA', 'fit_pca', 'fit_stack_pca',
+           'parallel_analysis', 'PCAProjection', 'k_grid', 'pck_vs_k', 'recommend_k', 'pose_attributes',
+           'neighbour_agreement']
 
 # %% ../nbs/02_pca.ipynb #d48c3592
 @torch.no_grad()
@@ -98,3 +100,253 @@ def ensure_features(run, # the step's `RunDir`
         dl = torch.utils.data.DataLoader(ds, batch_size=2 * cfg.baseline.batch_size, shuffle=False, num_workers=cfg.data.workers)
         extract_features(model, dl, path, split, device, progress, attrs={'model': tag, 'input_res': cfg.data.input_res})
     return path
+
+# %% ../nbs/02_pca.ipynb #28ef4062
+import dataclasses
+import torch.nn as nn
+
+# %% ../nbs/02_pca.ipynb #d21b32e5
+@dataclasses.dataclass
+class BottleneckPCA:
+    "A PCA of one stack's flattened bottleneck: the mean, an orthonormal basis ordered by variance, the variances."
+    mean: np.ndarray  # (D,) mean feature
+    components: np.ndarray  # (D, D) rows are the principal axes by decreasing variance; rows past `rank` complete the basis
+    explained_variance: np.ndarray  # (D,) variance along each row of `components` (0 past `rank`)
+    total_variance: float  # sum of the per-feature variances of the fitted data
+    n_samples: int  # training features fitted
+    rank: int  # components the solver found
+    solver: str  # 'covariance_eigh', 'full', 'randomized' or 'incremental'
+
+    @property
+    def dim(self) -> int: return len(self.mean)
+
+    @property
+    def explained_variance_ratio(self) -> np.ndarray:
+        "Share of the total variance along each component."
+        return self.explained_variance / max(self.total_variance, np.finfo(np.float64).tiny)
+
+    @property
+    def cumulative(self) -> np.ndarray:
+        "Share of the total variance in the first 1, 2, … components."
+        return np.cumsum(self.explained_variance_ratio)
+
+    def transform(self, X, k: int | None = None) -> np.ndarray:
+        "The coordinates of `X` (N, D) on the first `k` components (all when None)."
+        return (np.asarray(X, np.float32) - self.mean) @ self.components[:k].T
+
+def _complete_basis(W: np.ndarray, dim: int, seed: int = 0) -> np.ndarray:
+    "`W` (r, dim), orthonormal rows, extended by an orthonormal basis of its complement to (dim, dim)."
+    W = np.asarray(W, np.float64); r = len(W)
+    if r == dim and np.abs(W @ W.T - np.eye(dim)).max() < 1e-6: return W
+    M = np.concatenate([W.T, np.random.default_rng(seed).standard_normal((dim, dim - r))], 1)
+    Q, R = np.linalg.qr(M)  # Gram-Schmidt order: the first r columns span W, the rest its complement
+    return (Q * np.where(np.diag(R) < 0, -1., 1.)).T  # the same directions, the same signs
+
+def fit_pca(X, # (N, D) training features (an array), or a callable returning chunks of rows for 'incremental'
+            solver: str = 'auto', # 'auto', 'covariance_eigh', 'full', 'randomized' or 'incremental'
+            n_components: int | None = None, # components to find ('randomized', 'incremental'); None = as many as possible
+            batch_size: int | None = None, # rows per chunk for 'incremental' (at least the components)
+            seed: int = 0, # randomized SVD and basis completion
+           ) -> BottleneckPCA:
+    "A scikit-learn PCA of the features, completed to an orthonormal basis of all D dimensions."
+    from sklearn.decomposition import PCA, IncrementalPCA
+    if solver == 'incremental':
+        chunks = X if callable(X) else (lambda: (X[i:i + (batch_size or len(X))] for i in range(0, len(X), batch_size or len(X))))
+        first = next(iter(chunks()))
+        dim = first.shape[1]
+        n, s, ss = 0, np.zeros(dim), np.zeros(dim)
+        ipca = None
+        for c in chunks():
+            c = np.asarray(c, np.float32).reshape(len(c), -1)
+            if ipca is None:
+                nc = min(n_components or dim, dim, len(c))
+                ipca = IncrementalPCA(n_components=nc)
+            if len(c) < ipca.n_components: continue  # a short last chunk cannot update the fit
+            ipca.partial_fit(c)
+            n += len(c); s += c.sum(0, dtype=np.float64); ss += (c.astype(np.float64) ** 2).sum(0)
+        mean, comps, ev = ipca.mean_, ipca.components_, ipca.explained_variance_
+        total = float(((ss - s ** 2 / n) / max(n - 1, 1)).sum())
+    else:
+        X = np.asarray(X, np.float32).reshape(len(X), -1)
+        n, dim = X.shape
+        if n < 2: raise ValueError(f"fit_pca needs at least 2 samples, got {n}")
+        if solver == 'auto': solver = 'covariance_eigh' if n >= dim else 'full'
+        if solver not in ('covariance_eigh', 'full', 'randomized'):
+            raise ValueError(f"unknown solver {solver!r}; valid: auto, covariance_eigh, full, randomized, incremental")
+        nc = min(n, dim) if solver != 'randomized' else min(n_components or min(n, dim, 256), n, dim)
+        pca = PCA(n_components=nc, svd_solver=solver, random_state=seed).fit(X)
+        mean, comps, ev = pca.mean_, pca.components_, pca.explained_variance_
+        total = float(X.var(0, ddof=1, dtype=np.float64).sum())
+    ev = np.clip(np.asarray(ev, np.float64), 0, None)
+    rank = int(min(len(comps), max(n - 1, 1)))  # n samples span at most n - 1 directions around their mean
+    basis = _complete_basis(comps[:rank], dim, seed)
+    var = np.zeros(dim); var[:rank] = ev[:rank]
+    return BottleneckPCA(np.asarray(mean, np.float32), basis.astype(np.float32), var, total, int(n), rank, solver)
+
+# %% ../nbs/02_pca.ipynb #2eb5cde8
+def fit_stack_pca(path: str | Path, # `features.h5`
+                  stack: int = 0, # which hourglass
+                  max_samples: int = 0, # the first rows of the training split (0 = all)
+                  memory_limit: int = 2 ** 31, # bytes of features loaded at once; beyond, IncrementalPCA
+                  seed: int = 0,
+                 ) -> BottleneckPCA:
+    "The PCA of one stack's cached training features."
+    with h5py.File(path, 'r') as f:
+        n, dim = f['train'][f'stack{stack}'].shape[0], math.prod(f['train'][f'stack{stack}'].shape[1:])
+    n = min(n, max_samples) if max_samples else n
+    if n * dim * 4 <= memory_limit: return fit_pca(load_features(path, 'train', stack, rows=n), seed=seed)
+    rows = max(dim, memory_limit // (8 * dim))
+    def chunks():
+        with h5py.File(path, 'r') as f:
+            ds = f['train'][f'stack{stack}']
+            for i in range(0, n, rows): yield ds[i:min(n, i + rows)].reshape(-1, dim)
+    return fit_pca(chunks, 'incremental', seed=seed)
+
+# %% ../nbs/02_pca.ipynb #3612c0b4
+def _eigenvalues(X: np.ndarray) -> np.ndarray:
+    "Covariance eigenvalues of the rows of `X`, in decreasing order (min(N, D) of them)."
+    Xc = X - X.mean(0, dtype=np.float64).astype(X.dtype)
+    G = Xc.T @ Xc if X.shape[0] >= X.shape[1] else Xc @ Xc.T
+    return np.clip(np.linalg.eigvalsh(G.astype(np.float64))[::-1] / max(len(X) - 1, 1), 0, None)
+
+def parallel_analysis(X, # (N, D) features
+                      n_permutations: int = 5, # independent column permutations
+                      seed: int = 0,
+                      quantile: float = 0.95, # of the permuted eigenvalues, rank by rank: the noise floor
+                     ) -> tuple[np.ndarray, int]:
+    "Eigenvalues of column-permuted `X` (n_permutations, min(N, D)), and how many real components exceed their floor."
+    X = np.asarray(X, np.float32).reshape(len(X), -1)
+    rng = np.random.default_rng(seed)
+    real = _eigenvalues(X)
+    perm = np.stack([_eigenvalues(rng.permuted(X, axis=0)) for _ in range(n_permutations)])
+    floor = np.quantile(perm, quantile, axis=0)
+    below = np.flatnonzero(real <= floor)
+    return perm, int(below[0]) if len(below) else len(real)
+
+# %% ../nbs/02_pca.ipynb #2df2c283
+class PCAProjection(nn.Module):
+    "The bottleneck through its top-k principal components: kept (`keep`: mean + projection) or removed (`drop`)."
+    def __init__(self, mean, # (D,) the mean feature (numpy or tensor)
+                 components, # (>= k, D) orthonormal rows, by decreasing variance
+                 k: int, # components kept (or dropped)
+                 mode: str = 'keep', # 'keep' or 'drop'
+                ):
+        super().__init__()
+        if mode not in ('keep', 'drop'): raise ValueError(f"unknown mode {mode!r}; valid: keep, drop")
+        components = torch.as_tensor(np.asarray(components), dtype=torch.float32)
+        if not 0 <= k <= len(components): raise ValueError(f"k={k} outside 0..{len(components)}")
+        self.register_buffer('mean', torch.as_tensor(np.asarray(mean), dtype=torch.float32).flatten().clone())
+        self.register_buffer('components', components[:k].clone())
+        self.k, self.mode = k, mode
+
+    @classmethod
+    def from_pca(cls, pca: BottleneckPCA, k: int, mode: str = 'keep') -> 'PCAProjection':
+        "The projection on the first `k` components of `pca`."
+        return cls(pca.mean, pca.components[:k], k, mode)
+
+    def forward(self, x):
+        if x[0].numel() != self.mean.numel():
+            raise ValueError(f"PCAProjection of {self.mean.numel()} features got a tensor of shape {tuple(x.shape)}")
+        with torch.autocast(x.device.type, enabled=False):
+            f = x.float().reshape(len(x), -1)
+            proj = ((f - self.mean) @ self.components.T) @ self.components
+            out = self.mean + proj if self.mode == 'keep' else f - proj
+        out = out.reshape(x.shape).to(x.dtype)
+        if x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last):
+            out = out.contiguous(memory_format=torch.channels_last)  # mixed formats slow the convolutions after it
+        return out
+
+    def extra_repr(self) -> str: return f'k={self.k}, mode={self.mode!r}, dim={self.mean.numel()}'
+
+# %% ../nbs/02_pca.ipynb #92679391
+def k_grid(dim: int, # the full dimension D
+           n_k: int = 12, # log-spaced points from 1 to D (both included)
+           extra: Sequence[int] = (), # more values of k, kept where 1 <= k <= D
+          ) -> list[int]:
+    "Sorted distinct code sizes: a log-spaced grid from 1 to `dim`, plus `extra`."
+    grid = np.unique(np.round(np.geomspace(1, dim, max(n_k, 2))).astype(int))
+    return sorted(set(grid.tolist()) | {int(k) for k in extra if 1 <= k <= dim})
+
+@torch.no_grad()
+def pck_vs_k(model, # a `StackedHourglass`
+             pcas: Sequence[BottleneckPCA], # one per stack
+             loader, # over a `PoseDataset` with train=False
+             ks: Sequence[int], # code sizes
+             device: torch.device | str = 'cpu',
+             modes: Sequence[str] = ('keep', 'drop'), # top-k reconstruction, and its complement
+             bf16: bool = False, channels_last: bool = False, progress: bool = False,
+            ) -> list[dict]:
+    "Validation PCK and PCKh@0.5 with every stack's bottleneck projected on (or off) its top-k components, per k."
+    from hgae.core import unwrap_model
+    from hgae.hourglass import _autocast, _bar, heatmap_argmax, pck_counts, pck_value, pckh_counts, pckh_value, to_image
+    device = torch.device(device); model = unwrap_model(model).eval()
+    if len(pcas) != model.nstack: raise ValueError(f"{len(pcas)} PCAs for {model.nstack} stacks")
+    configs = [(int(k), m) for k in ks for m in modes]
+    mods = {c: [PCAProjection.from_pca(p, c[0], c[1]).to(device) for p in pcas] for c in configs}
+    counts = {c: [0, 0, 0, 0] for c in configs}
+    stem, previous = model.stem, [b.bottleneck for b in model.bottlenecks()]
+    try:
+        for batch in _bar(loader, 'pck vs k', progress):
+            x = batch['image'].to(device)
+            if channels_last: x = x.contiguous(memory_format=torch.channels_last)
+            model.stem = stem
+            with _autocast(device, bf16): x = stem(x)
+            model.stem = nn.Identity()
+            for c in configs:
+                model.set_bottleneck(mods[c])
+                with _autocast(device, bf16): hm = model(x)[-1].float().cpu()
+                pc, pn = pck_counts(hm, batch['heatmaps'], batch['visible'])
+                hc, hn = pckh_counts(to_image(heatmap_argmax(hm), batch['matrix']), batch['part'], batch['normalize'])
+                cnt = counts[c]; cnt[0] += pc; cnt[1] += pn; cnt[2] += hc; cnt[3] += hn
+    finally:
+        model.stem = stem
+        model.set_bottleneck(previous)
+    rows = {}
+    for (k, m), (pc, pn, hc, hn) in counts.items():
+        rows.setdefault(k, {'k': k}).update({f'pck_{m}': pck_value(pc, pn), f'pckh_{m}': pckh_value(hc, hn)})
+    return [rows[k] for k in sorted(rows)]
+
+def recommend_k(table: Sequence[dict], # rows of `pck_vs_k`
+                full_pck: float, # the PCK of the intact network
+                tol: float = 0.005, # allowed loss of PCK (0.005 = half a point)
+                key: str = 'pck_keep',
+               ) -> int:
+    "The smallest code size k >= 1 whose PCK is within `tol` of the intact network's (the largest k when none is)."
+    ok = [r['k'] for r in table if r['k'] >= 1 and r[key] >= full_pck - tol]
+    return min(ok) if ok else max(r['k'] for r in table)
+
+# %% ../nbs/02_pca.ipynb #bd639118
+def pose_attributes(annot: dict, # an annotation set (`read_h5`), as a `PoseDataset`'s `.a`
+                    rows: Sequence[int], # the rows (the feature cache's `index`)
+                    n_clusters: int = 6, # k-means clusters of the pose
+                    seed: int = 0,
+                   ):
+    "Torso angle (degrees), number of visible joints and a k-means pose cluster of `rows`, as a DataFrame."
+    import pandas as pd
+    from sklearn.cluster import KMeans
+    from hgae.data import torsoangle
+    rows = np.asarray(rows)
+    part = np.asarray(annot['part'], np.float64)[rows]
+    annotated = ~(part == 0).all(-1)
+    rel = (part - np.asarray(annot['center'])[rows][:, None]) / (200 * np.asarray(annot['scale'])[rows])[:, None, None]
+    with np.errstate(invalid='ignore'):
+        mean = np.nan_to_num(np.nanmean(np.where(annotated[..., None], rel, np.nan), 0))
+    rel = np.where(annotated[..., None], rel, mean).reshape(len(rows), -1)
+    k = max(1, min(n_clusters, len(rows)))
+    labels = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(rel)
+    angle = np.asarray(annot['torsoangle'])[rows] if 'torsoangle' in annot else torsoangle(part)
+    return pd.DataFrame({'torso_angle': angle.astype(float), 'visible_joints': np.asarray(annot['visible'])[rows].sum(1).astype(int),
+                         'pose_cluster': labels}, index=rows)
+
+def neighbour_agreement(Z, # (N, d) coordinates
+                        labels, # (N,) labels
+                        n_neighbors: int = 10,
+                       ) -> tuple[float, float]:
+    "The share of each point's nearest neighbours with its label, and the share chance gives (sum of squared label frequencies)."
+    from sklearn.neighbors import NearestNeighbors
+    Z, labels = np.asarray(Z, np.float64), np.asarray(labels)
+    k = min(n_neighbors, len(Z) - 1)
+    _, nb = NearestNeighbors(n_neighbors=k + 1).fit(Z).kneighbors(Z)
+    agree = float((labels[nb[:, 1:]] == labels[:, None]).mean())
+    freq = np.unique(labels, return_counts=True)[1] / len(labels)
+    return agree, float((freq ** 2).sum())

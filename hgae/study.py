@@ -33,6 +33,10 @@ class Step:
 STEPS: tuple[Step, ...] = (
     Step('data', '00b_synthetic.ipynb', ('data.json',), 'the embedded synthetic people (or checks of real MPII data)'),
     Step('baseline', '01_hourglass.ipynb', ('baseline/model.pt', 'baseline/results.json'), 'the stacked hourglass, trained as Newell did'),
+    Step('pca', '02_pca.ipynb', ('features.h5', 'pca.json'), 'bottleneck features and the PCA noise analysis'),
+    Step('ae', '03_train_ae.ipynb', ('ae/ae.pt', 'ae/results.json'), 'the bottleneck autoencoder, pretrained as the chapter says'),
+    Step('joint', '04_train_joint.ipynb', ('joint/results.json',), 'the autoencoder inside the hourglass against the original'),
+    Step('results', '05_results.ipynb', ('summary.json',), 'every figure and table of the run, and the verdict'),
 )
 
 # %% ../nbs/90_study.ipynb #5c5aca4c
