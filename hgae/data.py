@@ -21,10 +21,10 @@ from PIL import Image
 from .core import Config, atomic_write
 
 # %% auto #0
-__all__ = ['JOINTS', 'FLIP_PAIRS', 'FLIP_INDEX', 'LIMBS', 'H5_FIELDS', 'DataError', 'torsoangle', 'take_rows', 'check_annot',
-           'read_h5', 'write_h5', 'mpii_json_rows', 'read_mpii_json', 'read_annot', 'data_info', 'transform_matrix',
-           'transform_points', 'to_image_coords', 'heatmaps', 'flip_heatmaps', 'flip_joints', 'crop_image',
-           'crop_batch', 'PoseDataset', 'load_split', 'bench_data']
+__all__ = ['JOINTS', 'FLIP_PAIRS', 'FLIP_INDEX', 'LIMBS', 'H5_FIELDS', 'DataError', 'limb_side', 'torsoangle', 'take_rows',
+           'check_annot', 'read_h5', 'write_h5', 'mpii_json_rows', 'read_mpii_json', 'read_annot', 'data_info',
+           'transform_matrix', 'transform_points', 'to_image_coords', 'heatmaps', 'flip_heatmaps', 'flip_joints',
+           'crop_image', 'crop_batch', 'PoseDataset', 'load_split', 'bench_data']
 
 # %% ../nbs/00a_data.ipynb #65a52fa3
 JOINTS = ('r_ankle', 'r_knee', 'r_hip', 'l_hip', 'l_knee', 'l_ankle', 'pelvis', 'thorax',
@@ -42,6 +42,11 @@ H5_FIELDS = {'center': (2,), 'scale': (), 'part': (16, 2), 'visible': (16,), 'no
 
 class DataError(ValueError):
     "Annotations or images that cannot be used; the message names the file, the row and the field."
+
+def limb_side(s: int, t: int) -> str:
+    "'right', 'left' or 'centre': the side of the body of the limb between joints `s` and `t` (for colouring skeletons)."
+    sides = {JOINTS[s][:2], JOINTS[t][:2]}
+    return 'right' if 'r_' in sides else 'left' if 'l_' in sides else 'centre'
 
 # %% ../nbs/00a_data.ipynb #d7a95c64
 def torsoangle(part: np.ndarray, # (..., 16, 2) joints

@@ -14,12 +14,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['PCK_JOINTS', 'JOINT_NAMES', 'PCKH_JOINTS', 'Residual', 'Hourglass', 'StackedHourglass', 'n_params', 'shape_walk',
-           'heatmap_argmax', 'pck_hits', 'pck_counts', 'pck_value', 'to_image', 'pckh_hits', 'pckh_counts',
-           'pckh_value', 'mpii_annot_dir', 'NonFiniteLoss', 'HeatmapTask', 'dist_info', 'init_distributed',
-           'make_loader', 'train_one_epoch', 'evaluate', 'write_history', 'fit', 'predict', 'pose_scores',
-           'joint_table', 'save_model', 'load_model', 'plot_history', 'plot_predictions', 'predict_image',
-           'draw_skeleton', 'pose_loaders', 'config_tag', 'train_baseline', 'ensure_baseline']
+__all__ = ['PCK_JOINTS', 'PCKH_JOINTS', 'Residual', 'Hourglass', 'StackedHourglass', 'n_params', 'shape_walk', 'heatmap_argmax',
+           'pck_hits', 'pck_counts', 'pck_value', 'to_image', 'pckh_hits', 'pckh_counts', 'pckh_value',
+           'mpii_annot_dir', 'NonFiniteLoss', 'HeatmapTask', 'dist_info', 'init_distributed', 'make_loader',
+           'train_one_epoch', 'evaluate', 'write_history', 'fit', 'predict', 'pose_scores', 'joint_table', 'save_model',
+           'load_model', 'plot_history', 'plot_predictions', 'predict_image', 'draw_skeleton', 'pose_loaders',
+           'config_tag', 'train_baseline', 'ensure_baseline']
 
 # %% ../nbs/01_hourglass.ipynb #40dea16d
 class Residual(nn.Module):
@@ -198,8 +198,7 @@ def pck_value(correct: torch.Tensor, counted: torch.Tensor, joints: Sequence[int
     return float((c[ok] / n[ok]).mean()) if ok.any() else float('nan')
 
 # %% ../nbs/01_hourglass.ipynb #f3f272dd
-JOINT_NAMES = ('r_ankle', 'r_knee', 'r_hip', 'l_hip', 'l_knee', 'l_ankle', 'pelvis', 'thorax',
-               'upper_neck', 'head_top', 'r_wrist', 'r_elbow', 'r_shoulder', 'l_shoulder', 'l_elbow', 'l_wrist')
+from .data import JOINTS as JOINT_NAMES  # MPII's 16 joints, in the order of Newell's files
 PCKH_JOINTS = tuple(j for j in range(16) if j not in (6, 7))
 
 def to_image(xy: torch.Tensor, # (B, J, 2) points in heatmap pixels
@@ -422,7 +421,7 @@ def fit(model: nn.Module, train_loader, valid_loader, task, # what to learn and 
     return history
 
 # %% ../nbs/01_hourglass.ipynb #332bf698
-from .data import flip_heatmaps, FLIP_INDEX, LIMBS
+from .data import flip_heatmaps, FLIP_INDEX, LIMBS, limb_side
 
 @torch.no_grad()
 def predict(model: nn.Module, loader, # a loader over a `PoseDataset` (train=False)
@@ -527,8 +526,7 @@ def plot_predictions(dataset, # a `PoseDataset` (train=False)
         ax.imshow(img); ax.set_xlim(c[0] - half, c[0] + half); ax.set_ylim(c[1] + half, c[1] - half)
         gt, p = a['part'][i], pred[i]
         for s, t in LIMBS:
-            col = 'tab:red' if JOINT_NAMES[s][:2] == 'r_' or JOINT_NAMES[t][:2] == 'r_' else \
-                  'tab:blue' if 'l_' in (JOINT_NAMES[s][:2], JOINT_NAMES[t][:2]) else 'gold'
+            col = {'right': 'tab:red', 'left': 'tab:blue', 'centre': 'gold'}[limb_side(s, t)]
             if not ((gt[s] == 0).all() or (gt[t] == 0).all()): ax.plot(*zip(gt[s], gt[t]), ':', color='white', lw=1)
             ax.plot(*zip(p[s], p[t]), '-', color=col, lw=2)
     fig.tight_layout()
@@ -569,8 +567,7 @@ def draw_skeleton(image: str | Path, joints: np.ndarray, out: str | Path,
     w = max(2, round(max(img.size) / 150))
     for s, t in LIMBS:
         if not (ok[s] and ok[t]): continue
-        col = (230, 60, 60) if 'r_' in (JOINT_NAMES[s][:2], JOINT_NAMES[t][:2]) else \
-              (60, 120, 230) if 'l_' in (JOINT_NAMES[s][:2], JOINT_NAMES[t][:2]) else (240, 200, 40)
+        col = {'right': (230, 60, 60), 'left': (60, 120, 230), 'centre': (240, 200, 40)}[limb_side(s, t)]
         draw.line([tuple(joints[s]), tuple(joints[t])], fill=col, width=w)
     for j, (x, y) in enumerate(joints):
         if ok[j]: draw.ellipse([x - w, y - w, x + w, y + w], fill=(255, 255, 255))

@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from .core import Config, read_json, write_json
-from .data import JOINTS, LIMBS, FLIP_INDEX, DataError, read_annot, read_h5, torsoangle, write_h5
+from .data import JOINTS, LIMBS, limb_side, FLIP_INDEX, DataError, read_annot, read_h5, torsoangle, write_h5
 
 # %% auto #0
 __all__ = ['SYNTH_VERSION', 'BODY', 'LIMITS', 'FAMILIES', 'PARTS', 'JOINT_PARTS', 'SKIN', 'HAIR', 'sample_angles', 'skeleton',
@@ -444,7 +444,7 @@ def plot_samples(data_dir: str | Path, # an MPII-format data directory
         p, v = a['part'][i], a['visible'][i]
         for s, t in LIMBS:
             if (p[s] == 0).all() or (p[t] == 0).all(): continue
-            col = 'tab:red' if JOINTS[s][:2] == 'r_' or JOINTS[t][:2] == 'r_' else 'tab:blue' if 'l_' in JOINTS[s][:2] + JOINTS[t][:2] else 'gold'
+            col = {'right': 'tab:red', 'left': 'tab:blue', 'centre': 'gold'}[limb_side(s, t)]
             ax.plot(*zip(p[s], p[t]), color=col, lw=1.5, ls='-' if v[s] and v[t] else '--')
         ann = ~(p == 0).all(-1)
         ax.scatter(*p[ann & (v > 0)].T, s=6, c='white', zorder=3)
