@@ -17,7 +17,7 @@ from .hourglass import (HeatmapTask, StackedHourglass, config_tag, fit, load_mod
                             predict, JOINT_NAMES, PCK_JOINTS)
 
 # %% auto #0
-__all__ = ['ARMS', 'CHAPTER', 'build_arm', 'paired_bootstrap', 'plot_network', 'plot_arms', 'verdict']
+__all__ = ['ARMS', 'CHAPTER', 'build_arm', 'paired_bootstrap', 'seed_interval', 'plot_network', 'plot_arms', 'verdict']
 
 # %% ../nbs/04_train_joint.ipynb #0ffd9d9f
 ARMS = ('hg', 'hgae')
@@ -57,6 +57,22 @@ def paired_bootstrap(hits_a: Sequence[dict], # per seed of arm A: `predict` outp
     lo, hi = np.percentile(boots, [2.5, 97.5])
     return {'metric': metric, 'diff': diff, 'ci95': [float(lo), float(hi)], 'n_samples': n, 'n_boot': n_boot,
             'p_b_not_better': float((boots <= 0).mean())}
+
+def seed_interval(pck_a: Sequence[float], # arm A's final metric, one value per seed
+                  pck_b: Sequence[float], # arm B's, for the same seeds in the same order
+                  level: float = 0.95,
+                 ) -> dict:
+    "Mean of the per-seed paired differences B - A, with a Student t interval (None with one seed)."
+    if len(pck_a) != len(pck_b) or not len(pck_a):
+        raise ValueError(f'one value per seed, the same seeds for both arms (got {len(pck_a)} and {len(pck_b)})')
+    d = np.asarray(pck_b, float) - np.asarray(pck_a, float)
+    out = {'diffs': d.tolist(), 'diff': float(d.mean()), 'n_seeds': len(d), 'n_positive': int((d > 0).sum()),
+           'level': level, 'ci': None}
+    if len(d) > 1:
+        from scipy import stats
+        half = float(stats.t.ppf(0.5 + level / 2, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d)))
+        out['ci'] = [out['diff'] - half, out['diff'] + half]
+    return out
 
 # %% ../nbs/04_train_joint.ipynb #c9b8e221
 def plot_network(model: StackedHourglass, # a network, with or without modules in its bottleneck slots
@@ -125,22 +141,39 @@ def plot_arms(histories: dict[str, list[list[dict]]], # arm -> per seed -> `fit`
     return fig
 
 # %% ../nbs/04_train_joint.ipynb #7d68dd4f
-CHAPTER = {'hg': 0.433, 'hgae': 0.467, 'diff': 0.034}
+CHAPTER = {'hg': 0.433, 'hgae': 0.467, 'diff': 0.034, 'epochs': 57}
 
-def verdict(bt: dict, # `paired_bootstrap` of PCK (hgae minus hg)
+def _pts(v: float) -> str: return f"{100 * v:+.1f}"
+
+def verdict(bt: dict, # `paired_bootstrap` of PCK (hgae minus hg): the interval over validation people
+            si: dict, # `seed_interval` of the final PCK (hgae minus hg): the interval between training runs
             means: dict, # arm -> mean final PCK over seeds
-            n_seeds: int, epochs: int,
+            epochs: int, # epochs of every run
+            first: dict | None = None, # arm -> mean validation PCK after the first epoch
            ) -> str:
     "A paragraph on whether the chapter's +3.4 points reproduce, from the computed numbers."
-    d, (lo, hi) = 100 * bt['diff'], (100 * bt['ci95'][0], 100 * bt['ci95'][1])
-    ch = 100 * CHAPTER['diff']
-    if lo > 0: sign = f"the autoencoder arm is better: the 95% interval of the difference lies above zero"
-    elif hi < 0: sign = f"the autoencoder arm is worse: the 95% interval of the difference lies below zero"
-    else: sign = f"the data cannot tell the arms apart: the 95% interval of the difference contains zero"
-    chap = (f"The chapter's +{ch:.1f} points lie inside the interval, so this run is consistent with them"
-            if lo <= ch <= hi else f"The chapter's +{ch:.1f} points lie outside the interval, so this run does not reproduce them")
-    return (f"After {epochs} epochs and {n_seeds} seed(s) per arm, the validation PCK is {100 * means['hgae']:.1f}% with the "
-            f"autoencoder and {100 * means['hg']:.1f}% without (the chapter: 46.7% and 43.3%). The difference is {d:+.1f} points, "
-            f"95% paired bootstrap interval [{lo:+.1f}, {hi:+.1f}] over {bt['n_samples']} validation people; {sign}. {chap}. "
-            f"The interval covers the sampling of validation people and the {n_seeds} training seed(s) averaged here; "
-            f"with few seeds it understates the spread between training runs.")
+    n, ch, (lo, hi) = si['n_seeds'], CHAPTER['diff'], bt['ci95']
+    seeds = f"{n} seed{'s' if n > 1 else ''}"
+    out = [f"After {epochs} epochs and {seeds} per arm, the validation PCK is {100 * means['hgae']:.1f}% with the autoencoder "
+           f"and {100 * means['hg']:.1f}% without (the chapter, after {CHAPTER['epochs']} epochs on MPII: 46.7% and 43.3%): "
+           f"a difference of {_pts(bt['diff'])} points."]
+    if si['ci'] is not None:
+        (jl, jh), what = si['ci'], 'between training runs'
+        out.append(f"Between training runs, the per-seed differences are {', '.join(_pts(d) for d in si['diffs'])} points "
+                   f"({si['n_positive']} of {n} favour the autoencoder); their {si['level']:.0%} t interval is [{_pts(jl)}, {_pts(jh)}].")
+    else:
+        (jl, jh), what = (lo, hi), 'over validation people'
+        out.append("With one seed per arm nothing measures the spread between training runs: the interval below covers only "
+                   "the sampling of validation people and understates the uncertainty.")
+    out.append(f"For these trained networks, the paired bootstrap over {bt['n_samples']} validation people gives [{_pts(lo)}, {_pts(hi)}].")
+    if jl > 0: out.append(f"The autoencoder arm is better: the interval {what} lies above zero.")
+    elif jh < 0: out.append(f"The autoencoder arm is worse: the interval {what} lies below zero.")
+    else: out.append(f"The interval {what} contains zero: {seeds} cannot tell the arms apart"
+                     + (", although these particular networks differ by more than the sampling of people explains." if lo > 0 or hi < 0 else "."))
+    inside = jl <= ch <= jh
+    out.append(f"The chapter's {_pts(ch)} points lie {'inside' if inside else 'outside'} that interval, so this run "
+               f"{'is consistent with' if inside else 'does not reproduce'} them.")
+    if epochs < CHAPTER['epochs']: out.append(f"The runs are {epochs} epochs long, not {CHAPTER['epochs']}: this speaks for the start of training.")
+    if first: out.append(f"After the first epoch the autoencoder arm stood at {100 * first['hgae']:.1f}% against {100 * first['hg']:.1f}% "
+                         "(in the chapter it started behind and overtook later).")
+    return ' '.join(out)
