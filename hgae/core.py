@@ -368,7 +368,7 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 # %% ../nbs/00_core.ipynb #e76e2af9
-MANIFEST_PACKAGES = ('hgae', 'torch', 'numpy', 'h5py', 'scikit-learn', 'matplotlib', 'seaborn',
+MANIFEST_PACKAGES = ('hgae', 'torch', 'numpy', 'scipy', 'pandas', 'h5py', 'scikit-learn', 'matplotlib', 'seaborn',
                      'papermill', 'nbdev', 'tqdm', 'pillow')
 
 def package_versions(names=MANIFEST_PACKAGES) -> dict[str, str | None]:

@@ -136,6 +136,7 @@ def plot_arms(histories: dict[str, list[list[dict]]], # arm -> per seed -> `fit`
                 ax.plot(ep[sel], v.mean(0)[sel], marker='o' if sel.sum() < 15 else None, ms=3, label=f'{arm} ({len(hs)} seeds)')
                 if len(hs) > 1: ax.fill_between(ep[sel], v.min(0)[sel], v.max(0)[sel], alpha=.2)
             ax.set_title(title + ('' if row == 0 else f', epoch {start} on')); ax.set_xlabel('epoch'); ax.grid(alpha=.3)
+            ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     axs[0, 0].legend()
     fig.tight_layout()
     return fig
